@@ -1,0 +1,20 @@
+"""Shared rich consoles and the one-line error format of the CLI."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+#: Tables and results go to stdout.
+console = Console()
+#: Progress, warnings and errors go to stderr so that stdout stays parseable.
+err_console = Console(stderr=True)
+
+
+def print_error(message: str) -> None:
+    """Print a user-facing error on stderr."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+
+
+def print_warning(message: str) -> None:
+    """Print a warning on stderr."""
+    err_console.print(f"[yellow]warning:[/] {message}", highlight=False)

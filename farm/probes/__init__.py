@@ -1,0 +1,25 @@
+"""Belief probes: the question formats, the reply parser and the verdict."""
+
+from farm.probes._judge import judge
+from farm.probes._parse import parse_answer, passes_reference_gate, strip_reasoning
+from farm.probes._prompts import (
+    ALL_INCORRECT,
+    CONFIDENCE_QUESTION,
+    DONT_KNOW,
+    probe_options,
+    probe_prompt,
+)
+from farm.probes._confidence import parse_confidence
+
+__all__ = [
+    "ALL_INCORRECT",
+    "CONFIDENCE_QUESTION",
+    "DONT_KNOW",
+    "judge",
+    "parse_answer",
+    "parse_confidence",
+    "passes_reference_gate",
+    "probe_options",
+    "probe_prompt",
+    "strip_reasoning",
+]
