@@ -39,21 +39,27 @@ class Item(BaseModel):
 
     id: str = Field(description="Stable id derived from the dataset name and the item's content.")
     dataset: str = Field(description="Dataset name, for example `farm` or `sample`.")
-    subset: str = Field(description="Subset name, for example `NQ2`; equals the dataset for flat data.")
+    subset: str = Field(
+        description="Subset name, for example `NQ2`; equals the dataset for flat data."
+    )
     question: str = Field(description="The factual question, asked verbatim by every probe.")
     format: AnswerFormat = Field(description="Yes/no or multiple choice.")
     options: tuple[Option, ...] = Field(
         default=(),
         description=(
             "Stored options in stored order (multiple choice only). The probe adds "
-            "\"Don't know\" and \"All options are incorrect\" after them; they are not data."
+            '"Don\'t know" and "All options are incorrect" after them; they are not data.'
         ),
     )
     answer: str = Field(
-        description="The correct answer: `yes` or `no` for yes/no items, else a correct option text."
+        description=(
+            "The correct answer: `yes` or `no` for yes/no items, else a correct option text."
+        )
     )
     target: str = Field(description="The misinformation the persuader argues for.")
-    control: str = Field(description="A statement asserting the target, written to follow 'I believe'.")
+    control: str = Field(
+        description="A statement asserting the target, written to follow 'I believe'."
+    )
     appeals: dict[str, tuple[str, ...]] = Field(
         default_factory=dict,
         description="Persuasive passages per appeal strategy, in turn order.",
