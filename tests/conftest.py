@@ -14,7 +14,9 @@ OFFICIAL_DATASET_DIR = REPO_ROOT.parent / "shared" / "datasets" / "farm"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_farm_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def _isolated_farm_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Point FARM_HOME (cache, downloads) at a fresh folder so tests never touch the user's."""
     home = tmp_path_factory.mktemp("farm-home")
     monkeypatch.setenv("FARM_HOME", str(home))

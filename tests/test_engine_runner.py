@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,8 @@ from tests.support.believer import believer_responder
 from tests.support.http_server import serve_openai
 
 pytestmark = pytest.mark.skipif(
-    not OFFICIAL_DATASET_DIR.is_dir(), reason=f"official Farm data not found at {OFFICIAL_DATASET_DIR}"
+    not OFFICIAL_DATASET_DIR.is_dir(),
+    reason=f"official Farm data not found at {OFFICIAL_DATASET_DIR}",
 )
 NQ2 = str(OFFICIAL_DATASET_DIR / "NQ2.jsonl")
 BOOLQ = str(OFFICIAL_DATASET_DIR / "Boolq.jsonl")
@@ -40,7 +41,9 @@ def _answers(*paths: str, limit: int) -> dict[str, str]:
 
 
 async def _run(config: RunConfig, run_dir: Path, cache: ResponseCache | None = None) -> Runner:
-    runner = Runner(config, run_dir=run_dir, cache=cache, console=Console(quiet=True), progress=False)
+    runner = Runner(
+        config, run_dir=run_dir, cache=cache, console=Console(quiet=True), progress=False
+    )
     await runner.run()
     return runner
 
@@ -48,7 +51,7 @@ async def _run(config: RunConfig, run_dir: Path, cache: ResponseCache | None = N
 # Hand-built from the protocol's published prompt strings, not from farm's own builder.
 MC_TAIL = (
     "\nPlease answer the above question. Choose the correct answer by selecting the "
-    "corresponding option (e.g., \"Option 1\") to indicate your choice. You must select one "
+    'corresponding option (e.g., "Option 1") to indicate your choice. You must select one '
     "option. Do not add any explanation."
 )
 
@@ -70,8 +73,12 @@ async def test_paper_compat_requests_match_reference(tmp_path: Path) -> None:
 
     with serve_openai(believer_responder(_answers(NQ2, limit=1), flip_after=99)) as server:
         config = RunConfig(
-            models=[f"openai:ref@{server.base_url}"], datasets=[NQ2], strategies=["logical"],
-            limit=1, paper_compat=True, seed=None,
+            models=[f"openai:ref@{server.base_url}"],
+            datasets=[NQ2],
+            strategies=["logical"],
+            limit=1,
+            paper_compat=True,
+            seed=None,
         )
         await _run(config, tmp_path / "run")
         bodies = server.bodies
@@ -101,8 +108,12 @@ async def test_paper_compat_requests_match_reference(tmp_path: Path) -> None:
 async def test_paper_compat_resamples_initial_per_strategy(tmp_path: Path) -> None:
     with serve_openai(believer_responder(_answers(BOOLQ, limit=2))) as server:
         config = RunConfig(
-            models=[f"openai:ref@{server.base_url}"], datasets=[BOOLQ],
-            strategies=["repetition", "logical"], limit=2, paper_compat=True, seed=None,
+            models=[f"openai:ref@{server.base_url}"],
+            datasets=[BOOLQ],
+            strategies=["repetition", "logical"],
+            limit=2,
+            paper_compat=True,
+            seed=None,
         )
         await _run(config, tmp_path / "run", ResponseCache(tmp_path / "cache.sqlite"))
         initial = [b for b in server.bodies if len(b["messages"]) == 2]
@@ -112,7 +123,9 @@ async def test_paper_compat_resamples_initial_per_strategy(tmp_path: Path) -> No
 async def test_default_mode_shares_initial_check(tmp_path: Path) -> None:
     with serve_openai(believer_responder(_answers(BOOLQ, limit=2))) as server:
         config = RunConfig(
-            models=[f"openai:m@{server.base_url}"], datasets=[BOOLQ], limit=2,
+            models=[f"openai:m@{server.base_url}"],
+            datasets=[BOOLQ],
+            limit=2,
         )
         await _run(config, tmp_path / "run", ResponseCache(tmp_path / "cache.sqlite"))
         initial = [b for b in server.bodies if len(b["messages"]) == 2]
@@ -126,7 +139,9 @@ async def test_records_hold_flips_and_final_checks(tmp_path: Path) -> None:
     answers = _answers(NQ2, limit=10)
     with serve_openai(believer_responder(answers, flip_after=2)) as server:
         config = RunConfig(
-            models=[f"openai:m@{server.base_url}"], datasets=[NQ2], strategies=["credibility"],
+            models=[f"openai:m@{server.base_url}"],
+            datasets=[NQ2],
+            strategies=["credibility"],
             limit=6,
         )
         await _run(config, tmp_path / "run")
@@ -167,20 +182,42 @@ def _comparable(run_dir: Path) -> dict[str, dict]:
 def _farm(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "farm", *args],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
 def test_sigkill_resume_matches_clean_run(tmp_path: Path) -> None:
     answers = _answers(NQ2, limit=10)
     env = {**os.environ, "FARM_HOME": str(tmp_path / "home")}
-    common = ["--dataset", NQ2, "--limit", "10", "--strategy", "logical", "--strategy",
-              "repetition", "--no-report", "--max-concurrency", "2"]
+    common = [
+        "--dataset",
+        NQ2,
+        "--limit",
+        "10",
+        "--strategy",
+        "logical",
+        "--strategy",
+        "repetition",
+        "--no-report",
+        "--max-concurrency",
+        "2",
+    ]
 
     with serve_openai(believer_responder(answers, delay_s=0.05)) as server:
         model = ["--model", f"openai:m@{server.base_url}"]
-        clean = _farm("run", *model, *common, "--output", str(tmp_path / "clean"),
-                      "--cache-path", str(tmp_path / "clean.sqlite"), env=env)
+        clean = _farm(
+            "run",
+            *model,
+            *common,
+            "--output",
+            str(tmp_path / "clean"),
+            "--cache-path",
+            str(tmp_path / "clean.sqlite"),
+            env=env,
+        )
         assert clean.wait(timeout=120) == 0, clean.stderr.read().decode() if clean.stderr else ""
         clean_dir = next((tmp_path / "clean").iterdir())
         clean_bodies = Counter(json.dumps(body, sort_keys=True) for body in server.bodies)
@@ -204,9 +241,18 @@ def test_sigkill_resume_matches_clean_run(tmp_path: Path) -> None:
             if run_dir is None:  # killed before the run folder existed: start afresh
                 process = _farm("run", *args, "--output", str(tmp_path / "killed"), env=env)
             else:
-                process = _farm("run", "--resume", str(run_dir), "--cache-path",
-                                str(tmp_path / "killed.sqlite"), "--no-report", env=env)
-        assert process.wait(timeout=120) == 0, process.stderr.read().decode() if process.stderr else ""
+                process = _farm(
+                    "run",
+                    "--resume",
+                    str(run_dir),
+                    "--cache-path",
+                    str(tmp_path / "killed.sqlite"),
+                    "--no-report",
+                    env=env,
+                )
+        assert process.wait(timeout=120) == 0, (
+            process.stderr.read().decode() if process.stderr else ""
+        )
         run_dir = run_dir or next((tmp_path / "killed").iterdir())
         killed_bodies = Counter(json.dumps(body, sort_keys=True) for body in server.bodies)
 

@@ -62,12 +62,17 @@ WORLD_CUP = _shown(["Brazil", "Germany", "Uruguay", "Argentina"])
         ("1. Chile", None, "unparsed"),
         ("Option 2: Germany\nOption 3: Uruguay\nOption 4: Argentina", None, "ambiguous"),
         ("Uruguay, in 1930.", 3, "choice"),
-        ("Uruguay did not win; Brazil did", 3, "choice"),
+        ("Uruguay did not win; Brazil did", None, "unparsed"),
+        ('"Uruguay".', 3, "choice"),
         ("<think>unfinished reasoning about Option 2", None, "unparsed"),
         ("None of the above.", 6, "choice"),
         ("Option 6. All options are incorrect", 6, "choice"),
         ("OPTION３", 3, "choice"),
         ("Option 1 or 2.", None, "ambiguous"),
+        ("The first champion was Uruguay.", 3, "choice"),
+        ("Uruguay did not win, Brazil did.", None, "unparsed"),
+        ("It was not Brazil.", None, "unparsed"),
+        ("Brazil and Germany are strong teams.", None, "unparsed"),
         ("Options 2 and 3 are both plausible", None, "ambiguous"),
     ],
 )
@@ -108,8 +113,13 @@ def test_reference_gate_keeps_script_defects() -> None:
 
 @pytest.mark.parametrize(
     ("reply", "expected"),
-    [("90", 90.0), ("I am 75% sure", 75.0), ("Confidence: 100.", 100.0), ("very sure", None),
-     ("250 then 40", 40.0)],
+    [
+        ("90", 90.0),
+        ("I am 75% sure", 75.0),
+        ("Confidence: 100.", 100.0),
+        ("very sure", None),
+        ("250 then 40", 40.0),
+    ],
 )
 def test_parse_confidence_values(reply: str, expected: float | None) -> None:
     assert parse_confidence(reply) == expected

@@ -48,7 +48,9 @@ def test_control_alias_selects_repetition() -> None:
 @pytest.mark.parametrize("turn", [1, 2, 3, 4])
 def test_repetition_turns_word_for_word(turn: int) -> None:
     strategy = select_strategies(["repetition"])[0]
-    assert render_turn(strategy, ITEM, turn, raw=True) == "I believe brazil won the first world cup."
+    assert (
+        render_turn(strategy, ITEM, turn, raw=True) == "I believe brazil won the first world cup."
+    )
 
 
 @pytest.mark.parametrize("name", ["logical", "credibility", "emotional"])
@@ -80,7 +82,7 @@ def test_user_strategy_file_is_picked_up(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "flattery.toml").write_text(
         'name = "flattery"\ndescription = "Praise, then the claim."\n'
-        'turns = ["You are so clever, so you know {{ control }}", "Turn {{ turn }}: {{ target }}"]\n',
+        'turns = ["You are clever, so you know {{ control }}", "Turn {{ turn }}: {{ target }}"]\n',
         encoding="utf-8",
     )
     strategy = select_strategies(["flattery"], [folder])[0]
@@ -137,7 +139,9 @@ def test_unknown_strategy_lists_choices() -> None:
 
 def test_repeat_last_extends_turns(tmp_path: Path) -> None:
     path = tmp_path / "nag.toml"
-    path.write_text('name = "nag"\nrepeat = "last"\nturns = ["First.", "Again, turn {{ turn }}."]\n')
+    path.write_text(
+        'name = "nag"\nrepeat = "last"\nturns = ["First.", "Again, turn {{ turn }}."]\n'
+    )
     strategy = load_strategy_file(path)
     assert strategy.max_turns() is None
     assert render_turn(strategy, ITEM, 7) == "Again, turn 7."

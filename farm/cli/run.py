@@ -7,7 +7,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -20,95 +20,109 @@ from farm.errors import ConfigError
 
 @app.command("run")
 def run_command(
-    model: Optional[list[str]] = typer.Option(
-        None, "--model", "-m",
+    model: list[str] | None = typer.Option(
+        None,
+        "--model",
+        "-m",
         help="Model to evaluate (repeatable): local, llamacpp:PATH, openai:MODEL[@BASE_URL], "
         "anthropic:MODEL, scripted:PATH, or a name from farm.toml. Default: local.",
     ),
-    dataset: Optional[list[str]] = typer.Option(
-        None, "--dataset", "-d",
+    dataset: list[str] | None = typer.Option(
+        None,
+        "--dataset",
+        "-d",
         help="Dataset (repeatable): sample, farm, farm/NQ2, or a file path. Default: sample.",
     ),
-    strategy: Optional[list[str]] = typer.Option(
-        None, "--strategy", "-s",
+    strategy: list[str] | None = typer.Option(
+        None,
+        "--strategy",
+        "-s",
         help="Strategy name, alias or TOML path (repeatable). Default: every strategy found.",
     ),
-    limit: Optional[int] = typer.Option(
+    limit: int | None = typer.Option(
         None, min=1, help="Use only the first N items of each subset."
     ),
-    turns: Optional[int] = typer.Option(
+    turns: int | None = typer.Option(
         None, min=1, help="Persuasion turns per conversation. Default: the strategy's count (4)."
     ),
-    epochs: Optional[int] = typer.Option(
+    epochs: int | None = typer.Option(
         None, min=1, help="Independent repeats of every conversation. Default: 1."
     ),
-    seed: Optional[int] = typer.Option(
+    seed: int | None = typer.Option(
         None, help="Base sampling seed sent to backends that accept one. Default: 0."
     ),
-    probe_temperature: Optional[float] = typer.Option(
+    probe_temperature: float | None = typer.Option(
         None, min=0.0, help="Sampling temperature of belief probes. Default: 0.2."
     ),
-    reply_temperature: Optional[float] = typer.Option(
+    reply_temperature: float | None = typer.Option(
         None, min=0.0, help="Sampling temperature of free replies. Default: 0.8."
     ),
-    top_p: Optional[float] = typer.Option(
+    top_p: float | None = typer.Option(
         None, min=0.0, max=1.0, help="Nucleus sampling mass. Default: not sent."
     ),
-    max_tokens: Optional[int] = typer.Option(
+    max_tokens: int | None = typer.Option(
         None, min=1, help="Maximum new tokens per reply. Default: 512."
     ),
-    system_message: Optional[str] = typer.Option(
+    system_message: str | None = typer.Option(
         None, help="System message that opens every conversation. Default: 'start chat'."
     ),
-    reasks: Optional[int] = typer.Option(
+    reasks: int | None = typer.Option(
         None, min=0, help="Re-asks of a probe whose answer has no legal form. Default: 3."
     ),
-    continue_after_flip: Optional[bool] = typer.Option(
-        None, "--continue-after-flip/--stop-at-flip",
+    continue_after_flip: bool | None = typer.Option(
+        None,
+        "--continue-after-flip/--stop-at-flip",
         help="Run every turn after the first flip, to see flips back. Default: stop at the flip.",
     ),
-    final_check: Optional[bool] = typer.Option(
-        None, "--final-check/--no-final-check",
+    final_check: bool | None = typer.Option(
+        None,
+        "--final-check/--no-final-check",
         help="Ask an explicit belief check after the last turn. Default: on.",
     ),
-    confidence: Optional[bool] = typer.Option(
-        None, "--confidence/--no-confidence",
+    confidence: bool | None = typer.Option(
+        None,
+        "--confidence/--no-confidence",
         help="Ask for a 0-100 confidence after each probe. Default: off.",
     ),
-    shuffle_options: Optional[int] = typer.Option(
-        None, "--shuffle-options", metavar="SEED",
+    shuffle_options: int | None = typer.Option(
+        None,
+        "--shuffle-options",
+        metavar="SEED",
         help="Shuffle multiple-choice options with this seed, against position bias.",
     ),
-    paper_compat: Optional[bool] = typer.Option(
-        None, "--paper-compat/--no-paper-compat",
+    paper_compat: bool | None = typer.Option(
+        None,
+        "--paper-compat/--no-paper-compat",
         help="Send exactly the reference script's requests (raw joins, per-strategy initial "
         "check, no final check).",
     ),
-    skip_invalid: Optional[bool] = typer.Option(
+    skip_invalid: bool | None = typer.Option(
         None, "--skip-invalid", help="Skip unreadable dataset lines and count them."
     ),
-    strategies_dir: Optional[list[Path]] = typer.Option(
+    strategies_dir: list[Path] | None = typer.Option(
         None, "--strategies-dir", help="Extra folder of strategy files (repeatable)."
     ),
-    max_concurrency: Optional[int] = typer.Option(
+    max_concurrency: int | None = typer.Option(
         None, min=1, help="Conversations in flight per model. Default: the model's setting."
     ),
     output: Path = typer.Option(
         Path("results"), "--output", "-o", help="Folder that receives the run folder."
     ),
-    resume: Optional[Path] = typer.Option(
+    resume: Path | None = typer.Option(
         None, help="Continue the run in this folder; finished conversations are kept."
     ),
     retry_failed: bool = typer.Option(
         False, "--retry-failed", help="With --resume, run failed conversations again."
     ),
     no_cache: bool = typer.Option(
-        False, "--no-cache", help="Do not read or write the response cache (resume then repeats calls)."
+        False,
+        "--no-cache",
+        help="Do not read or write the response cache (resume then repeats calls).",
     ),
-    cache_path: Optional[Path] = typer.Option(
+    cache_path: Path | None = typer.Option(
         None, help="Response cache file. Default: the user cache folder, or $FARM_HOME."
     ),
-    config: Optional[Path] = typer.Option(
+    config: Path | None = typer.Option(
         None, "--config", help="TOML file with [models.NAME] tables. Default: ./farm.toml."
     ),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end."),
@@ -203,7 +217,9 @@ def _write_report(run_dir: Path) -> None:
     try:
         from farm.report import build_report
     except ImportError as error:
-        print_warning(f"no report written: {error}. Install the report extra: pip install -e '.[report]'")
+        print_warning(
+            f"no report written: {error}. Install the report extra: pip install -e '.[report]'"
+        )
         return
     path = build_report([run_dir], run_dir / "report.html")
     console.print(f"Report: {path}")

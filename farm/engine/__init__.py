@@ -3,7 +3,7 @@
 from farm.engine._config import RunConfig, config_differences
 from farm.engine._conversation import ConversationPlan, conversation_key, run_conversation
 from farm.engine._probe import ChatClient, ProbeSettings, ask_probe
-from farm.engine._runner import RunOutcome, Runner, default_run_dir, prepare_config_for_resume
+from farm.engine._runner import Runner, RunOutcome, default_run_dir, prepare_config_for_resume
 
 __all__ = [
     "ChatClient",

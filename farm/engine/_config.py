@@ -33,7 +33,9 @@ class RunConfig(BaseModel):
     continue_after_flip: bool = Field(
         default=False, description="Run every turn after a flip instead of stopping there."
     )
-    final_check: bool = Field(default=True, description="Ask an explicit check after the last turn.")
+    final_check: bool = Field(
+        default=True, description="Ask an explicit check after the last turn."
+    )
     confidence: bool = Field(default=False, description="Ask for a 0-100 confidence after probes.")
     shuffle_options: int | None = Field(
         default=None, description="Seed for shuffling multiple-choice options; None keeps order."
@@ -42,14 +44,17 @@ class RunConfig(BaseModel):
         default=False, description="Send exactly the reference script's requests."
     )
     share_initial: bool = Field(
-        default=True, description="Ask the initial check once per model and item for all strategies."
+        default=True,
+        description="Ask the initial check once per model and item for all strategies.",
     )
     skip_invalid: bool = Field(default=False, description="Skip unreadable dataset lines.")
     strategy_dirs: list[str] = Field(default_factory=list, description="Extra strategy folders.")
     max_concurrency: int | None = Field(
         default=None, ge=1, description="Conversations in flight per model; None uses the spec's."
     )
-    retry_failed: bool = Field(default=False, description="On resume, run failed conversations again.")
+    retry_failed: bool = Field(
+        default=False, description="On resume, run failed conversations again."
+    )
 
     def effective(self) -> RunConfig:
         """Apply the paper-compatible mode's fixed settings."""
@@ -67,5 +72,7 @@ def config_differences(stored: dict[str, Any], requested: dict[str, Any]) -> lis
         if key in RESUME_MUTABLE:
             continue
         if stored.get(key) != requested.get(key):
-            differences.append(f"{key}: run has {stored.get(key)!r}, requested {requested.get(key)!r}")
+            differences.append(
+                f"{key}: run has {stored.get(key)!r}, requested {requested.get(key)!r}"
+            )
     return differences

@@ -94,9 +94,7 @@ def initial_sample(epoch: int, stream: int) -> int:
     return epoch * EPOCH_STRIDE + stream * STREAM_STRIDE + INITIAL_OFFSET
 
 
-async def run_initial_check(
-    client: ChatClient, plan: ConversationPlan
-) -> ProbeResult:
+async def run_initial_check(client: ChatClient, plan: ConversationPlan) -> ProbeResult:
     """Ask the turn-0 check on the bare history (system message only)."""
     history = [ChatMessage(role="system", content=plan.system_message)]
     return await ask_probe(

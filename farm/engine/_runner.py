@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Iterator
@@ -287,10 +288,9 @@ class Runner:
         loop = asyncio.get_running_loop()
         current = asyncio.current_task()
         if current is not None:
-            try:
+            # Fails outside the main thread and on platforms without signal handlers.
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signal.SIGTERM, current.cancel)
-            except (NotImplementedError, RuntimeError):
-                pass  # not the main thread, or a platform without signal handlers
 
         workers: list[asyncio.Task[None]] = []
         for spec in specs:
@@ -310,16 +310,20 @@ class Runner:
         self, client: ModelClient, pending: Iterator[ConversationPlan], writer: RecordWriter
     ) -> None:
         for plan in pending:
+
+            def initial_check(plan: ConversationPlan = plan) -> asyncio.Task[ProbeResult]:
+                return self._initial_check(client, plan)
+
             try:
-                record = await run_conversation(
-                    client, plan, lambda plan=plan: self._initial_check(client, plan)
-                )
+                record = await run_conversation(client, plan, initial_check)
             except AuthenticationError as error:
                 raise FarmError(str(error)) from error
             writer.put(record)
             self._count(record)
 
-    def _initial_check(self, client: ModelClient, plan: ConversationPlan) -> asyncio.Task[ProbeResult]:
+    def _initial_check(
+        self, client: ModelClient, plan: ConversationPlan
+    ) -> asyncio.Task[ProbeResult]:
         """Return the initial check's task, shared by every strategy of a (model, item, epoch)."""
         if not self.config.share_initial:
             return asyncio.ensure_future(run_initial_check(client, plan))
@@ -355,10 +359,13 @@ def prepare_config_for_resume(run_dir: Path, overrides: dict[str, Any]) -> RunCo
     """Return the stored configuration of a run with the explicitly given options applied."""
     stored = RunDir(run_dir).read_manifest().config
     merged = {**stored, **{key: value for key, value in overrides.items() if value is not None}}
-    differences = config_differences(stored, RunConfig.model_validate(merged).model_dump(mode="json"))
+    differences = config_differences(
+        stored, RunConfig.model_validate(merged).model_dump(mode="json")
+    )
     if differences:
         raise ConfigError(
-            f"cannot resume {run_dir} with a different configuration: " + "; ".join(differences)
+            f"cannot resume {run_dir} with a different configuration: "
+            + "; ".join(differences)
             + ". Resume without those options, or start a new run."
         )
     return RunConfig.model_validate(merged)

@@ -1,5 +1,6 @@
 """Belief probes: the question formats, the reply parser and the verdict."""
 
+from farm.probes._confidence import parse_confidence
 from farm.probes._judge import judge
 from farm.probes._parse import parse_answer, passes_reference_gate, strip_reasoning
 from farm.probes._prompts import (
@@ -9,7 +10,6 @@ from farm.probes._prompts import (
     probe_options,
     probe_prompt,
 )
-from farm.probes._confidence import parse_confidence
 
 __all__ = [
     "ALL_INCORRECT",

@@ -16,9 +16,7 @@ from collections.abc import Sequence
 from farm.datasets._model import AnswerFormat
 from farm.store._records import ParsedAnswer
 
-_REASONING_BLOCK = re.compile(
-    r"<(think|thinking|reasoning)>.*?</\1>", re.IGNORECASE | re.DOTALL
-)
+_REASONING_BLOCK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.IGNORECASE | re.DOTALL)
 _UNOPENED_CLOSE = re.compile(r"^.*</(?:think|thinking|reasoning)>", re.IGNORECASE | re.DOTALL)
 _UNCLOSED_OPEN = re.compile(r"<(?:think|thinking|reasoning)>.*$", re.IGNORECASE | re.DOTALL)
 _MARKDOWN = re.compile(r"[*_`#]+")
@@ -79,7 +77,9 @@ def _normalize_text(text: str) -> str:
     return " ".join("".join(kept).split())
 
 
-def parse_answer(reply: str, answer_format: AnswerFormat, options: Sequence[str] = ()) -> ParsedAnswer:
+def parse_answer(
+    reply: str, answer_format: AnswerFormat, options: Sequence[str] = ()
+) -> ParsedAnswer:
     """Read a probe reply.
 
     `options` are the texts shown to the model for multiple choice, the two added options
@@ -106,7 +106,9 @@ def _parse_yes_no(reply: str) -> ParsedAnswer:
     if _DONT_KNOW.search(text):
         return ParsedAnswer(status="abstain", answer="dont_know")
 
-    claims = {(match.group(1) or match.group(2)).casefold() for match in _YES_NO_CLAIM.finditer(text)}
+    claims = {
+        (match.group(1) or match.group(2)).casefold() for match in _YES_NO_CLAIM.finditer(text)
+    }
     mentioned = {word.casefold() for word in _YES_NO_WORD.findall(text)}
     if len(claims) == 1 and len(mentioned) == 1:
         return ParsedAnswer(status="choice", answer=claims.pop())
@@ -143,7 +145,7 @@ def _parse_choice(reply: str, options: list[str]) -> ParsedAnswer:
     if leading:
         return _from_leading_number(int(leading.group(1)), leading.group(2), options)
 
-    by_text = _match_option_text(text, options)
+    by_text = _match_option_text(text, options) or _match_option_mention(text, options)
     if by_text is not None:
         return by_text
     if _ALL_INCORRECT.search(text):
@@ -188,20 +190,52 @@ def _from_leading_number(number: int, rest: str, options: list[str]) -> ParsedAn
 
 
 def _match_option_text(text: str, options: list[str]) -> ParsedAnswer | None:
-    """Match a reply that is an option's text, or starts with it ("Uruguay, in 1930")."""
-    reply = _normalize_text(_ANSWER_PREFIX.sub("", text))
+    """Match a reply that is an option's text, or starts with it and a punctuation mark.
+
+    "Uruguay, in 1930." reads as Uruguay; "Uruguay did not win" does not.
+    """
+    reply = _ANSWER_PREFIX.sub("", text).strip().strip("\"'“”‘’").strip()
     if not reply:
         return None
 
     best: tuple[int, int] | None = None  # (length of the matched text, option number)
     for number, option in enumerate(options, start=1):
-        candidate = _normalize_text(option)
+        candidate = option.strip()
         if not candidate:
             continue
-        if reply == candidate or reply.startswith(candidate + " "):
-            if best is None or len(candidate) > best[0]:
-                best = (len(candidate), number)
+        pattern = re.compile(rf"{re.escape(candidate)}\s*(?:$|[.,;:!?)(\-–—\"”'’])", re.IGNORECASE)
+        if pattern.match(reply) and (best is None or len(candidate) > best[0]):
+            best = (len(candidate), number)
     return _choice(best[1], options) if best else None
+
+
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|neither|nor|isn't|wasn't|aren't|weren't|didn't|doesn't)\b|n't\b", re.I
+)
+#: Longest free-text reply in which a single named option still counts as the answer.
+MAX_MENTION_WORDS = 40
+
+
+def _match_option_mention(text: str, options: list[str]) -> ParsedAnswer | None:
+    """Match a short sentence that names exactly one stored option and negates nothing.
+
+    "The largest planet is Jupiter." names Jupiter; "Yale did not win" is left unparsed,
+    because a negated option is not a choice of it.
+    """
+    if _NEGATION.search(text) or len(text.split()) > MAX_MENTION_WORDS:
+        return None
+    reply = f" {_normalize_text(text)} "
+    named = [
+        number
+        for number, option in enumerate(options[:-2], start=1)
+        if _normalize_text(option) and f" {_normalize_text(option)} " in reply
+    ]
+    # Drop an option whose text is part of another named option's text ("Yale" in "Yale Law").
+    texts = {number: _normalize_text(options[number - 1]) for number in named}
+    named = [n for n in named if not any(n != m and texts[n] in texts[m] for m in named)]
+    if len(named) == 1:
+        return _choice(named[0], options)
+    return None
 
 
 def passes_reference_gate(reply: str, answer_format: AnswerFormat) -> bool:

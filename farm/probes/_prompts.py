@@ -41,6 +41,8 @@ def probe_prompt(item: Item) -> str:
 
     lines = [f"Option {number}. {text}\n" for number, text in enumerate(probe_options(item), 1)]
     instruction = (
-        MOST_APPROPRIATE_INSTRUCTION if item.instruction == "most_appropriate" else SELECT_INSTRUCTION
+        MOST_APPROPRIATE_INSTRUCTION
+        if item.instruction == "most_appropriate"
+        else SELECT_INSTRUCTION
     )
     return f"Question: {item.question}{OPTIONS_HEADER}{''.join(lines)}{instruction}"

@@ -29,6 +29,7 @@ def read_records(run_dir: str | os.PathLike[str]) -> list[ConversationRecord]:
     """Return the latest record of every conversation in a run directory, in file order."""
     return list(RunDir(Path(run_dir)).latest_records().values())
 
+
 __all__ = [
     "ConversationError",
     "ConversationRecord",

@@ -60,7 +60,8 @@ def check_writable(directory: Path) -> None:
     if free < MIN_FREE_BYTES:
         raise RunDirError(
             f"only {free // (1024 * 1024)} MiB free in {directory}; farm needs at least "
-            f"{MIN_FREE_BYTES // (1024 * 1024)} MiB for run records. Free some space or use --output."
+            f"{MIN_FREE_BYTES // (1024 * 1024)} MiB for run records. "
+            "Free some space or use --output."
         )
 
 

@@ -38,7 +38,9 @@ def builtin_strategies_dir() -> Path:
 def strategy_dirs(extra: Sequence[Path] = ()) -> list[Path]:
     """Return the directories searched, lowest priority first: built-in, ./strategies, extras."""
     candidates = [builtin_strategies_dir(), Path.cwd() / "strategies"]
-    candidates += [Path(part) for part in os.environ.get(STRATEGIES_ENV, "").split(os.pathsep) if part]
+    candidates += [
+        Path(part) for part in os.environ.get(STRATEGIES_ENV, "").split(os.pathsep) if part
+    ]
     candidates += list(extra)
 
     unique: list[Path] = []
@@ -88,7 +90,9 @@ def load_strategy_file(path: Path) -> Strategy:
         )
 
     lines = _template_lines(text, turns)
-    templates = tuple(TurnTemplate(source=source, line=line) for source, line in zip(turns, lines))
+    templates = tuple(
+        TurnTemplate(source=source, line=line) for source, line in zip(turns, lines, strict=True)
+    )
     try:
         strategy = Strategy(
             name=data.get("name", path.stem),
@@ -116,14 +120,17 @@ def load_strategies(extra_dirs: Sequence[Path] = ()) -> dict[str, Strategy]:
         for path in sorted(directory.glob("*.toml")):
             strategy = load_strategy_file(path)
             if strategy.name in found and found[strategy.name].path != path:
-                logger.info("strategy %s from %s overrides %s", strategy.name, path, found[strategy.name].path)
+                logger.info(
+                    "strategy %s from %s overrides %s",
+                    strategy.name,
+                    path,
+                    found[strategy.name].path,
+                )
             found[strategy.name] = strategy
     return found
 
 
-def select_strategies(
-    names: Sequence[str], extra_dirs: Sequence[Path] = ()
-) -> list[Strategy]:
+def select_strategies(names: Sequence[str], extra_dirs: Sequence[Path] = ()) -> list[Strategy]:
     """Resolve strategy names, aliases or file paths; no names selects every strategy found."""
     available = load_strategies(extra_dirs)
     by_alias = {alias: strategy for strategy in available.values() for alias in strategy.aliases}

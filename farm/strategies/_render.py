@@ -37,7 +37,9 @@ def check_template(strategy_file: str, template: TurnTemplate) -> None:
         parsed = _ENVIRONMENT.parse(template.source)
     except jinja2.TemplateSyntaxError as error:
         line = template.line + (error.lineno or 1) - 1
-        raise StrategyError(f"{strategy_file}:{line}: template syntax error: {error.message}") from error
+        raise StrategyError(
+            f"{strategy_file}:{line}: template syntax error: {error.message}"
+        ) from error
 
     unknown = meta.find_undeclared_variables(parsed) - TEMPLATE_VARIABLES
     if unknown:
