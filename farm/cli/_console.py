@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 
 #: Tables and results go to stdout.
 console = Console()
@@ -12,9 +13,9 @@ err_console = Console(stderr=True)
 
 def print_error(message: str) -> None:
     """Print a user-facing error on stderr."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
 
 
 def print_warning(message: str) -> None:
     """Print a warning on stderr."""
-    err_console.print(f"[yellow]warning:[/] {message}", highlight=False)
+    err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)

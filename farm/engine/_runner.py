@@ -80,6 +80,17 @@ class Runner:
         """Load datasets, strategies and model specs, and check them before any model call."""
         config = self.config
         datasets = resolve_datasets(config.datasets, skip_invalid=config.skip_invalid)
+        for dataset in datasets:
+            if dataset.warnings:
+                logger.warning(
+                    "dataset %s loaded with %d warnings (first: %s); "
+                    "`farm datasets validate` lists them all",
+                    dataset.name,
+                    len(dataset.warnings),
+                    dataset.warnings[0],
+                )
+            if dataset.skipped:
+                logger.warning("dataset %s: skipped %d invalid records", dataset.name, dataset.skipped)
         strategies = select_strategies(
             config.strategies, [Path(directory) for directory in config.strategy_dirs]
         )
