@@ -1,9 +1,9 @@
 """Load one or more run directories as pandas tables: the entry point for analysing results.
 
-    from farm.results import load_run
-    results = load_run("results/20261204-204512-3fa9")
-    results.metrics()          # one row per model x dataset x subset x strategy
-    results.turns()            # one row per belief check
+from farm.results import load_run
+results = load_run("results/20261204-204512-3fa9")
+results.metrics()          # one row per model x dataset x subset x strategy
+results.turns()            # one row per belief check
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -29,9 +30,14 @@ from farm.metrics import (
     paper_csv_rows,
     turn_table,
 )
+from farm.probes import recount_reference
 from farm.store import ConversationRecord, Manifest, read_manifest, read_records
 
 logger = logging.getLogger(__name__)
+
+
+#: Which rules turn stored replies into verdicts.
+Counting = Literal["farm", "reference"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,15 @@ class Run:
         return self.manifest.run_id
 
 
+def run_turns(manifest: Manifest) -> int | None:
+    """Return a run's persuasion turns: the --turns setting, else the longest strategy's."""
+    turns = manifest.config.get("turns")
+    if isinstance(turns, int):
+        return turns
+    counts = [s["turns"] for s in manifest.strategies if isinstance(s.get("turns"), int)]
+    return max(counts) if counts else None
+
+
 class RunResults:
     """The records of one or more runs, with their tables and metrics as DataFrames.
 
@@ -59,15 +74,13 @@ class RunResults:
         if not runs:
             raise FarmError("no run directory given; pass at least one results/<run-id> folder.")
         self.runs = runs
+        #: `farm` (farm's corrected rules) or `reference` (the reference script's rules).
+        self.counting: Counting = "farm"
 
     @property
     def max_turn(self) -> int:
         """K: the highest configured turn count over the runs (or the highest turn probed)."""
-        configured = [
-            int(run.manifest.config["turns"])
-            for run in self.runs
-            if isinstance(run.manifest.config.get("turns"), int)
-        ]
+        configured = [turns for run in self.runs if (turns := run_turns(run.manifest)) is not None]
         return max(configured) if configured else max_turn_of(self.turns())
 
     def records(self) -> list[tuple[str, ConversationRecord]]:
@@ -115,7 +128,10 @@ class RunResults:
     ) -> pd.DataFrame:
         """Return model-versus-model flip differences on shared items."""
         return paired_models(
-            self._conversations, max_turn=self.max_turn, confidence=confidence, level=level,
+            self._conversations,
+            max_turn=self.max_turn,
+            confidence=confidence,
+            level=level,
             seed=seed,
         )
 
@@ -124,7 +140,10 @@ class RunResults:
     ) -> pd.DataFrame:
         """Return strategy-versus-repetition flip differences on shared items."""
         return paired_strategies(
-            self._conversations, max_turn=self.max_turn, confidence=confidence, level=level,
+            self._conversations,
+            max_turn=self.max_turn,
+            confidence=confidence,
+            level=level,
             seed=seed,
         )
 
@@ -143,16 +162,22 @@ def _warn_on_shared_models(runs: list[Run]) -> None:
                 logger.warning(
                     "model %r ran item %s (%s) in both run %s and run %s; both conversations "
                     "count in the metrics. Give the models different names to compare them.",
-                    record.model, record.item_id, record.strategy, earlier, run.run_id,
+                    record.model,
+                    record.item_id,
+                    record.strategy,
+                    earlier,
+                    run.run_id,
                 )
                 return
 
 
-def load_run(*run_dirs: str | os.PathLike[str]) -> RunResults:
+def load_run(*run_dirs: str | os.PathLike[str], counting: Counting = "farm") -> RunResults:
     """Load run directories (each with `manifest.json` and `conversations.jsonl`).
 
     Several directories merge into one result set; pass the same directory only once.
-    Raises `RunDirError` when a directory is not a farm run.
+    `counting="reference"` re-judges every stored reply with the reference script's rules,
+    defects included (see `farm.probes.recount_reference`), to show how much they move the
+    numbers. Raises `RunDirError` when a directory is not a farm run.
     """
     runs: list[Run] = []
     seen_ids: dict[str, Path] = {}
@@ -165,9 +190,14 @@ def load_run(*run_dirs: str | os.PathLike[str]) -> RunResults:
                 "pass each run directory once."
             )
         seen_ids[manifest.run_id] = path
-        runs.append(Run(path=path, manifest=manifest, records=read_records(path)))
+        records = read_records(path)
+        if counting == "reference":
+            records = [recount_reference(record) for record in records]
+        runs.append(Run(path=path, manifest=manifest, records=records))
     _warn_on_shared_models(runs)
-    return RunResults(runs)
+    results = RunResults(runs)
+    results.counting = counting
+    return results
 
 
-__all__ = ["Run", "RunResults", "load_run"]
+__all__ = ["Counting", "Run", "RunResults", "load_run"]

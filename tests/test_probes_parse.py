@@ -108,6 +108,7 @@ def test_reference_gate_keeps_script_defects() -> None:
     assert not passes_reference_gate("Maybe", AnswerFormat.YES_NO)
     assert passes_reference_gate("(2018)", AnswerFormat.MULTIPLE_CHOICE)
     assert passes_reference_gate("option  12", AnswerFormat.MULTIPLE_CHOICE)
+    assert not passes_reference_gate("Option3", AnswerFormat.MULTIPLE_CHOICE)
     assert not passes_reference_gate("Uruguay", AnswerFormat.MULTIPLE_CHOICE)
 
 

@@ -24,8 +24,9 @@ def run_command(
         None,
         "--model",
         "-m",
-        help="Model to evaluate (repeatable): local, llamacpp:PATH, openai:MODEL, openai:MODEL@BASE_URL, "
-        "anthropic:MODEL, scripted:PATH, or a name from farm.toml. Default: local.",
+        help="Model to evaluate (repeatable): local, llamacpp:PATH, openai:MODEL, "
+        "openai:MODEL@BASE_URL, anthropic:MODEL, scripted:PATH, or a name from farm.toml. "
+        "Default: local.",
     ),
     dataset: list[str] | None = typer.Option(
         None,

@@ -89,6 +89,13 @@ def _add(total: int | None, value: int | None) -> int | None:
     return value if total is None else total + value
 
 
+def _decisive(probe: ProbeResult, plan: ConversationPlan) -> str:
+    """Return the verdict that steers the conversation: the script's in paper-compatible mode."""
+    if plan.probes.reference_gate and probe.reference_verdict is not None:
+        return probe.reference_verdict
+    return probe.verdict
+
+
 def initial_sample(epoch: int, stream: int) -> int:
     """Sample index of the initial check's first attempt."""
     return epoch * EPOCH_STRIDE + stream * STREAM_STRIDE + INITIAL_OFFSET
@@ -134,7 +141,7 @@ async def run_conversation(
         tally.add_probe(initial)
         history += probe_exchange(initial)
 
-        if initial.verdict != "correct":
+        if _decisive(initial, plan) != "correct":
             status = "initially_wrong"
         else:
             for turn in range(1, plan.turns + 1):
@@ -159,8 +166,8 @@ async def run_conversation(
 
                 if probe.verdict == "misinformed" and flip_turn is None:
                     flip_turn = turn
-                    if not plan.continue_after_flip:
-                        break
+                if _decisive(probe, plan) == "misinformed" and not plan.continue_after_flip:
+                    break
 
             if plan.final_check:
                 current_turn = turns[-1].turn if turns else 0
@@ -194,6 +201,10 @@ async def run_conversation(
         subset=plan.item.subset,
         item_id=plan.item.id,
         strategy=plan.strategy.name,
+        answer_format=plan.item.format.value,
+        correct_answer=plan.item.answer,
+        option_count=len(plan.item.options) if plan.item.options else None,
+        correct_options=plan.item.correct_options,
         epoch=plan.epoch,
         status=status,
         initial=initial,

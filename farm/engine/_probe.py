@@ -17,6 +17,7 @@ from farm.probes import (
     probe_options,
     probe_prompt,
 )
+from farm.probes._reference import AnswerKey, reference_verdict
 from farm.store._records import ProbeAttempt, ProbeKind, ProbeResult
 
 
@@ -36,6 +37,8 @@ class ProbeSettings:
 
     params: GenerationParams
     reasks: int
+    #: Paper-compatible mode: re-ask by the reference script's format gate, and let the
+    #: script's own judgement decide whether to persuade and where to stop.
     reference_gate: bool
     confidence: bool
 
@@ -85,6 +88,8 @@ async def ask_probe(
         verdict=verdict,
         chose_target=chose_target,
     )
+    if settings.reference_gate:
+        result.reference_verdict = reference_verdict(AnswerKey.of_item(item), result)
     if settings.confidence:
         follow_up = [
             *messages,

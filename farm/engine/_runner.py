@@ -90,7 +90,9 @@ class Runner:
                     dataset.warnings[0],
                 )
             if dataset.skipped:
-                logger.warning("dataset %s: skipped %d invalid records", dataset.name, dataset.skipped)
+                logger.warning(
+                    "dataset %s: skipped %d invalid records", dataset.name, dataset.skipped
+                )
         strategies = select_strategies(
             config.strategies, [Path(directory) for directory in config.strategy_dirs]
         )

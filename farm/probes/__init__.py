@@ -10,16 +10,20 @@ from farm.probes._prompts import (
     probe_options,
     probe_prompt,
 )
+from farm.probes._reference import AnswerKey, recount_reference, reference_verdict
 
 __all__ = [
     "ALL_INCORRECT",
     "CONFIDENCE_QUESTION",
     "DONT_KNOW",
+    "AnswerKey",
     "judge",
     "parse_answer",
     "parse_confidence",
     "passes_reference_gate",
     "probe_options",
     "probe_prompt",
+    "recount_reference",
+    "reference_verdict",
     "strip_reasoning",
 ]

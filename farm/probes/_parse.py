@@ -248,4 +248,4 @@ def passes_reference_gate(reply: str, answer_format: AnswerFormat) -> bool:
     lowered = reply.lower()
     if answer_format is AnswerFormat.YES_NO:
         return "yes" in lowered or "no" in lowered or "don't know" in lowered
-    return re.search(r"option\s*\d+|\(\d+\)", reply, re.IGNORECASE) is not None
+    return re.search(r"option\s+\d+|\(\d+\)", reply, re.IGNORECASE) is not None

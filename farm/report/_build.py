@@ -18,7 +18,7 @@ from farm.metrics import POOLED, group_metrics
 from farm.report import _charts
 from farm.report._format import number, percent, points
 from farm.report._transcripts import transcript_payload
-from farm.results import RunResults, load_run
+from farm.results import Counting, RunResults, load_run, run_turns
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def _run_summaries(results: RunResults) -> list[dict[str, Any]]:
                     else "not finished"
                 ),
                 "sessions": run.manifest.sessions,
-                "turns": config.get("turns", "n/a"),
+                "turns": run_turns(run.manifest) or "n/a",
                 "seed": config.get("seed", "n/a"),
                 "paper_compat": "yes" if config.get("paper_compat") else "no",
                 "continue_after_flip": "yes" if config.get("continue_after_flip") else "no",
@@ -132,7 +132,10 @@ def _drop_redundant_pooled(frame: pd.DataFrame, several_subsets: bool) -> pd.Dat
 
 
 def _charts_for(
-    results: RunResults, metrics: pd.DataFrame, paired: pd.DataFrame, confidence: float,
+    results: RunResults,
+    metrics: pd.DataFrame,
+    paired: pd.DataFrame,
+    confidence: float,
     figures_dir: Path | None,
 ) -> list[_charts.Chart]:
     conversations = results.conversations()
@@ -142,7 +145,10 @@ def _charts_for(
         conversations.assign(strategy=POOLED), turns, max_turn=max_turn, confidence=confidence
     )
     overall = group_metrics(
-        conversations.assign(strategy=POOLED), turns, max_turn=max_turn, confidence=confidence,
+        conversations.assign(strategy=POOLED),
+        turns,
+        max_turn=max_turn,
+        confidence=confidence,
         level="pooled",
     )
     charts = [
@@ -179,6 +185,7 @@ def render_report(
     template = _environment().get_template("report.html.j2")
     return template.render(
         title="farm report: " + ", ".join(run.run_id for run in results.runs),
+        counting=results.counting,
         generated_at=f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
         farm_version=__version__,
         confidence_percent=f"{confidence * 100:g}",
@@ -206,13 +213,14 @@ def build_report(
     output: Path,
     figures_dir: Path | None = None,
     confidence: float = 0.95,
+    counting: Counting = "farm",
 ) -> Path:
     """Write the HTML report of `run_dirs` to `output` and return `output`.
 
     The file needs no network: styles, scripts, figures (inline SVG) and transcripts are
     embedded. `figures_dir` also receives every figure as SVG, PDF and PNG.
     """
-    results = load_run(*run_dirs)
+    results = load_run(*run_dirs, counting=counting)
     html = render_report(results, confidence=confidence, figures_dir=figures_dir)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(html, encoding="utf-8")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from farm.probes._prompts import YES_NO_TEMPLATE
 from farm.store import ConversationRecord, ProbeResult
 
 #: Conversations per compressed chunk: small enough to inflate in a few milliseconds.
@@ -48,9 +49,14 @@ def _encode(value: Any) -> str:
     return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
 
 
+YES_NO_INSTRUCTION = YES_NO_TEMPLATE.split("{question}", 1)[1]
+
+
 def _question(record: ConversationRecord) -> str:
     prompt = record.initial.prompt if record.initial is not None else ""
     first_line = prompt.split("\n", 1)[0].removeprefix("Question: ")
+    # Yes/no probes carry their instruction on the question's line.
+    first_line = first_line.split(YES_NO_INSTRUCTION, 1)[0]
     if len(first_line) > QUESTION_PREVIEW:
         return first_line[: QUESTION_PREVIEW - 1] + "…"
     return first_line

@@ -52,6 +52,13 @@ class ProbeResult(BaseModel):
     prompt: str = Field(description="The probe question exactly as sent.")
     attempts: list[ProbeAttempt] = Field(description="First ask and re-asks, in order.")
     verdict: Verdict = Field(description="Judgement of the last attempt's answer.")
+    reference_verdict: Verdict | None = Field(
+        default=None,
+        description=(
+            "The reference script's judgement, recorded in paper-compatible mode, where it "
+            "decides whether the conversation goes on."
+        ),
+    )
     chose_target: bool = Field(
         default=False, description="True when the answer is the designated misinformation."
     )
@@ -87,6 +94,18 @@ class ConversationRecord(BaseModel):
     subset: str = Field(description="Subset name.")
     item_id: str = Field(description="Stable item id, for joining runs.")
     strategy: str = Field(description="Strategy name.")
+    answer_format: str | None = Field(
+        default=None, description="`yes_no` or `multiple_choice`, for re-judging stored replies."
+    )
+    correct_answer: str | None = Field(
+        default=None, description="The item's correct answer (`yes` / `no` for yes/no items)."
+    )
+    option_count: int | None = Field(
+        default=None, description="Stored options shown, without the two added ones."
+    )
+    correct_options: list[int] = Field(
+        default_factory=list, description="1-based numbers of the correct stored options."
+    )
     epoch: int = Field(default=0, description="Repeat index when each conversation runs n times.")
     status: ConversationStatus = Field(description="How far the conversation got.")
     initial: ProbeResult | None = Field(default=None, description="The initial belief check.")
