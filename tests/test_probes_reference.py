@@ -9,7 +9,7 @@ import pytest
 
 from farm.backends import ChatMessage, GenerationParams, ModelClient, ModelSpec, ScriptedBackend
 from farm.backends._types import Reply
-from farm.datasets._model import AnswerFormat, Item, Option
+from farm.datasets._model import AnswerFormat, Item
 from farm.engine import ConversationPlan, ProbeSettings, run_conversation
 from farm.engine._conversation import run_initial_check
 from farm.probes import AnswerKey, recount_reference, reference_verdict
