@@ -22,7 +22,7 @@ from farm.errors import ConfigError
 from farm.store import read_records
 from tests.conftest import OFFICIAL_DATASET_DIR, REPO_ROOT
 from tests.support.believer import believer_responder
-from tests.support.http_server import serve_openai
+from tests.support.http_server import RecordedRequest, ServerResponse, serve_openai
 
 pytestmark = pytest.mark.skipif(
     not OFFICIAL_DATASET_DIR.is_dir(),
@@ -264,3 +264,45 @@ def test_sigkill_resume_matches_clean_run(tmp_path: Path) -> None:
     extra = sum((killed_bodies - clean_bodies).values())
     assert extra <= 2 * kills
     assert set(killed_bodies) == set(clean_bodies)
+
+
+async def test_retry_failed_reruns_only_failed(tmp_path: Path) -> None:
+    answers = _answers(BOOLQ, limit=3)
+    broken_question = next(iter(answers))
+    believer = believer_responder(answers)
+    healthy = {"value": False}
+
+    def respond(request: RecordedRequest) -> ServerResponse:
+        if not healthy["value"] and broken_question in json.dumps(request.json):
+            return ServerResponse(status=400, body={"error": {"message": "bad request"}})
+        return believer(request)
+
+    with serve_openai(respond) as server:
+        config = RunConfig(
+            models=[f"openai:m@{server.base_url}"],
+            datasets=[BOOLQ],
+            limit=3,
+            strategies=["repetition"],
+        )
+        await _run(config, tmp_path / "run", ResponseCache(tmp_path / "cache.sqlite"))
+        first = read_records(tmp_path / "run")
+        failed = [r for r in first if r.status == "failed"]
+        assert len(first) == 3
+        assert len(failed) == 1
+        assert failed[0].error is not None
+        assert failed[0].error.kind == "bad_request"
+
+        healthy["value"] = True
+        server.requests.clear()
+        await _run(
+            config.model_copy(update={"retry_failed": True}),
+            tmp_path / "run",
+            ResponseCache(tmp_path / "cache.sqlite"),
+        )
+        rerun_questions = {b["messages"][1]["content"] for b in server.bodies}
+
+    after = {r.item_id: r.status for r in read_records(tmp_path / "run")}
+    assert "failed" not in after.values()
+    assert len(after) == 3
+    assert len(rerun_questions) == 1
+    assert broken_question in next(iter(rerun_questions))
