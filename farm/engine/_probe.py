@@ -22,7 +22,7 @@ from farm.store._records import ProbeAttempt, ProbeKind, ProbeResult
 
 
 class ChatClient(Protocol):
-    """What the engine needs from a model client: one chat call with retries and caching."""
+    """The model-client interface of the engine: one chat call with retries and caching."""
 
     async def chat(
         self, messages: Sequence[ChatMessage], params: GenerationParams, *, sample: int = 0
@@ -33,7 +33,7 @@ class ChatClient(Protocol):
 
 @dataclass(frozen=True)
 class ProbeSettings:
-    """How probes are asked in one run."""
+    """Probe settings of one run."""
 
     params: GenerationParams
     reasks: int

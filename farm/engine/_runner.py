@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class RunOutcome:
-    """What a finished (or interrupted) run left behind."""
+    """The result of a finished or interrupted run."""
 
     run_dir: Path
     counters: RunCounters

@@ -1,8 +1,8 @@
 """Re-judge stored replies with the reference script's counting rules, defects included.
 
 The reference script (`run_exp.py` of Xu et al., ACL 2024) judges a reply only when a legal
-answer came within its first three asks; otherwise a default stands that depends on the stage
-and, for yes/no items, on the gold answer. Its yes/no reader takes "yes" anywhere before
+answer came within its first three asks. Otherwise it keeps a default that depends on the
+stage and, for yes/no items, on the gold answer. Its yes/no reader takes "yes" anywhere before
 "no"; its multiple-choice reader takes the first "Option N" or "(N)" and maps "Option 0" to
 the last stored option. farm reproduces these rules only on request, to show how much they
 move the numbers; its own counting is the default.
@@ -56,7 +56,7 @@ def _legal(reply: str, yes_no: bool) -> bool:
 
 @dataclass(frozen=True)
 class AnswerKey:
-    """What the reference rules need to know about an item."""
+    """The facts about an item that the reference rules use."""
 
     yes_no: bool
     correct_answer: str | None

@@ -78,7 +78,7 @@ class TurnRecord(BaseModel):
 
 
 class ConversationError(BaseModel):
-    """Why a conversation did not complete."""
+    """The error that ended a conversation early."""
 
     kind: str = Field(description="Error kind from the backend taxonomy, e.g. `rate_limit`.")
     message: str = Field(description="The error message (never contains an API key).")
@@ -126,7 +126,7 @@ class ConversationRecord(BaseModel):
 
 
 class Manifest(BaseModel):
-    """What a run was: written at the start, updated at the end."""
+    """The description of a run: written at the start, updated at the end."""
 
     run_id: str = Field(description="Folder name of the run under the results directory.")
     farm_version: str = Field(description="farm version that wrote the run.")

@@ -34,7 +34,7 @@ MIN_FREE_BYTES = 50 * 1024 * 1024
 
 
 class RunDirError(FarmError):
-    """The run directory is missing, unwritable or holds unreadable data."""
+    """The run directory is missing, unwritable or contains unreadable data."""
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -74,7 +74,7 @@ class RunDir:
         self.records_path = path / RECORDS_NAME
 
     def exists(self) -> bool:
-        """True when the directory holds a manifest."""
+        """True when the directory contains a manifest."""
         return self.manifest_path.is_file()
 
     def write_manifest(self, manifest: Manifest) -> None:
@@ -139,8 +139,8 @@ class RunDir:
     def iter_records(self) -> Iterator[ConversationRecord]:
         """Yield records in file order, skipping (with a warning) lines that do not parse.
 
-        Only the last line can be torn by a crash; a bad line elsewhere is reported by line
-        number and skipped so that the rest of the run stays readable.
+        Only the last line can be torn by a crash. A bad line elsewhere is reported by line
+        number and skipped, so the rest of the run stays readable.
         """
         if not self.records_path.is_file():
             return

@@ -26,12 +26,12 @@ logger = logging.getLogger(__name__)
 #: Environment variable with extra strategy directories, separated like PATH.
 STRATEGIES_ENV = "FARM_STRATEGIES"
 _ALLOWED_KEYS = {"name", "description", "aliases", "turns", "repeat"}
-#: The paper's strategies come first, in the paper's order; others follow by name.
+#: The Farm protocol's four strategies (Xu et al., ACL 2024) come first, in its order.
 _PAPER_ORDER = ("repetition", "logical", "credibility", "emotional")
 
 
 def builtin_strategies_dir() -> Path:
-    """Return the repository's `strategies/` directory that holds the paper's four strategies."""
+    """Return the repository's `strategies/` directory with the four built-in strategies."""
     return Path(__file__).resolve().parents[2] / "strategies"
 
 
