@@ -6,9 +6,9 @@ from rich.console import Console
 from rich.markup import escape
 
 #: Tables and results go to stdout.
-console = Console()
+console = Console(soft_wrap=True)
 #: Progress, warnings and errors go to stderr so that stdout stays parseable.
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def print_error(message: str) -> None:

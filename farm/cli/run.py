@@ -195,6 +195,12 @@ def run_command(
     _print_summary(run_dir, runner.counters)
     if report:
         _write_report(run_dir)
+    if runner.counters.failed:
+        err_console.print(
+            f"{runner.counters.failed} conversations failed; their errors are in the records. "
+            f"Run them again with: farm run --resume {shlex.quote(str(run_dir))} --retry-failed"
+        )
+        raise typer.Exit(1)
 
 
 def _print_interrupted(run_dir: Path, counters: RunCounters) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from rich.console import Console
 
@@ -212,7 +213,7 @@ class Runner:
                 }
                 for dataset in datasets
             ],
-            models=[spec.model_dump(mode="json") for spec in specs],
+            models=[_persisted_spec(spec) for spec in specs],
             strategies=[
                 {"name": s.name, "path": str(s.path), "sha256": s.sha256, "turns": self._turns(s)}
                 for s in strategies
@@ -255,6 +256,8 @@ class Runner:
     async def run(self) -> RunOutcome:
         """Run every unfinished conversation; records are on disk as each one ends."""
         datasets, strategies, specs = self.load_inputs()
+        check_writable(self.run_dir.path.parent)
+        await self._check_reachable([s for s in specs if s.name not in self._given_clients])
         manifest = self._prepare_run_dir(self._manifest(datasets, strategies, specs))
 
         finished = self.run_dir.latest_records()
@@ -289,6 +292,31 @@ class Runner:
                 manifest.finished_at = datetime.now(timezone.utc)
             self.run_dir.write_manifest(manifest)
         return RunOutcome(self.run_dir.path, self.counters, interrupted)
+
+    async def _check_reachable(self, specs: list[ModelSpec]) -> None:
+        """Fail before any model call when a configured server does not accept connections.
+
+        Only a TCP connection is opened, so no request is sent or billed.
+        """
+        for spec in specs:
+            if not spec.base_url:
+                continue
+            url = urlsplit(spec.base_url)
+            port = url.port or (443 if url.scheme == "https" else 80)
+            try:
+                _, writer = await asyncio.wait_for(
+                    asyncio.open_connection(url.hostname, port),
+                    timeout=min(spec.request_timeout_s, 10.0),
+                )
+            except (OSError, asyncio.TimeoutError) as error:
+                reason = "timed out" if isinstance(error, asyncio.TimeoutError) else error.strerror
+                raise ConfigError(
+                    f"cannot connect to {spec.base_url} for model {spec.name!r}: "
+                    f"{reason or error}. Start the server or fix the base URL."
+                ) from error
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
 
     async def _run_all(
         self,
@@ -366,6 +394,13 @@ class Runner:
         progress = getattr(self, "_progress", None)
         if progress is not None:
             progress.refresh()
+
+
+def _persisted_spec(spec: ModelSpec) -> dict[str, Any]:
+    """Return a model spec for the manifest, with header values hidden: they may be keys."""
+    data = spec.model_dump(mode="json")
+    data["headers"] = {name: "<redacted>" for name in spec.headers}
+    return data
 
 
 def prepare_config_for_resume(run_dir: Path, overrides: dict[str, Any]) -> RunConfig:

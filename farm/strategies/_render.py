@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from farm.datasets._model import Item
@@ -40,6 +40,14 @@ def check_template(strategy_file: str, template: TurnTemplate) -> None:
         raise StrategyError(
             f"{strategy_file}:{line}: template syntax error: {error.message}"
         ) from error
+
+    for node in parsed.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        line = template.line + node.lineno - 1
+        tag = {"FromImport": "from-import"}.get(type(node).__name__, type(node).__name__.lower())
+        raise StrategyError(
+            f"{strategy_file}:{line}: the {tag} tag is not allowed, because templates cannot "
+            "read other templates or files. Write the whole message in the strategy file."
+        )
 
     unknown = meta.find_undeclared_variables(parsed) - TEMPLATE_VARIABLES
     if unknown:
