@@ -8,7 +8,12 @@ import pytest
 
 from farm.datasets._model import AnswerFormat, Item, Option
 from farm.errors import StrategyError
-from farm.strategies import load_strategy_file, render_turn, select_strategies
+from farm.strategies import (
+    builtin_strategies_dir,
+    load_strategy_file,
+    render_turn,
+    select_strategies,
+)
 
 APPEALS = {
     "logical": ("Logic one. ", "Logic two.", "Logic three.\n"),
@@ -145,3 +150,8 @@ def test_repeat_last_extends_turns(tmp_path: Path) -> None:
     strategy = load_strategy_file(path)
     assert strategy.max_turns() is None
     assert render_turn(strategy, ITEM, 7) == "Again, turn 7."
+
+
+def test_builtin_folder_ships_four_strategies() -> None:
+    names = sorted(path.stem for path in builtin_strategies_dir().glob("*.toml"))
+    assert names == ["credibility", "emotional", "logical", "repetition"]

@@ -39,15 +39,10 @@ def farm_data_dir() -> Path:
 def sample_dataset_path() -> Path:
     """Return the path of the bundled sample dataset.
 
-    The file lives in the repository's top-level `datasets/` folder, next to the package in
-    a source checkout or an editable install; `./datasets/` is the fallback.
+    `farm/_bundled/datasets` links to the repository's top-level `datasets/` folder in a
+    source checkout, and wheels carry a copy of it.
     """
-    bundled = Path(farm.__file__).resolve().parents[1] / "datasets" / _SAMPLE_FILE
-    if bundled.is_file():
-        return bundled
-    # NOTE: a wheel install does not include the top-level `datasets/` folder, so there the
-    # sample is found only when the current directory has a copy.
-    return Path.cwd() / "datasets" / _SAMPLE_FILE
+    return Path(farm.__file__).parent / "_bundled" / "datasets" / _SAMPLE_FILE
 
 
 def user_datasets_dir() -> Path:

@@ -31,8 +31,12 @@ _PAPER_ORDER = ("repetition", "logical", "credibility", "emotional")
 
 
 def builtin_strategies_dir() -> Path:
-    """Return the repository's `strategies/` directory with the four built-in strategies."""
-    return Path(__file__).resolve().parents[2] / "strategies"
+    """Return the folder of the four built-in strategies.
+
+    `farm/_bundled/strategies` links to the repository's top-level `strategies/` folder in a
+    source checkout, and wheels carry a copy of it.
+    """
+    return Path(__file__).resolve().parents[1] / "_bundled" / "strategies"
 
 
 def strategy_dirs(extra: Sequence[Path] = ()) -> list[Path]:
