@@ -33,7 +33,7 @@ def installed_farm() -> Path:
 
 
 def test_sample_path_in_repository() -> None:
-    assert sample_dataset_path() == REPO_ROOT / "datasets" / "sample.jsonl"
+    assert sample_dataset_path().resolve() == REPO_ROOT / "datasets" / "sample.jsonl"
 
 
 def test_sample_loads_mixed_formats() -> None:
