@@ -64,6 +64,7 @@ WORLD_CUP = _shown(["Brazil", "Germany", "Uruguay", "Argentina"])
         ("Uruguay, in 1930.", 3, "choice"),
         ("Uruguay did not win; Brazil did", None, "unparsed"),
         ('"Uruguay".', 3, "choice"),
+        ("Uruguay\nUruguay is the only option that is not a guess.", 3, "choice"),
         ("<think>unfinished reasoning about Option 2", None, "unparsed"),
         ("None of the above.", 6, "choice"),
         ("Option 6. All options are incorrect", 6, "choice"),

@@ -223,9 +223,12 @@ def _print_summary(run_dir: Path, counters: RunCounters) -> None:
 def _write_report(run_dir: Path) -> None:
     try:
         from farm.report import build_report
-    except ImportError as error:
+    except ModuleNotFoundError as error:
+        if error.name != "matplotlib":
+            raise
         print_warning(
-            f"no report written: {error}. Install the report extra: pip install -e '.[report]'"
+            "no report written: matplotlib is not installed. Install the report extra "
+            f"(pip install -e '.[report]'), then run: farm report {shlex.quote(str(run_dir))}"
         )
         return
     path = build_report([run_dir], run_dir / "report.html")

@@ -192,7 +192,8 @@ def _from_leading_number(number: int, rest: str, options: list[str]) -> ParsedAn
 def _match_option_text(text: str, options: list[str]) -> ParsedAnswer | None:
     """Match a reply that is an option's text, or starts with it and a punctuation mark.
 
-    "Uruguay, in 1930." reads as Uruguay; "Uruguay did not win" does not.
+    "Uruguay, in 1930." and "Uruguay" on a line of its own read as Uruguay; "Uruguay did not
+    win" does not.
     """
     reply = _ANSWER_PREFIX.sub("", text).strip().strip("\"'“”‘’").strip()
     if not reply:
@@ -203,7 +204,10 @@ def _match_option_text(text: str, options: list[str]) -> ParsedAnswer | None:
         candidate = option.strip()
         if not candidate:
             continue
-        pattern = re.compile(rf"{re.escape(candidate)}\s*(?:$|[.,;:!?)(\-–—\"”'’])", re.IGNORECASE)
+        # The option's text ends the reply, its first line, or is followed by punctuation.
+        pattern = re.compile(
+            rf"{re.escape(candidate)}(?:\s*$|[ \t]*\n|\s*[.,;:!?)(\-–—\"”'’])", re.IGNORECASE
+        )
         if pattern.match(reply) and (best is None or len(candidate) > best[0]):
             best = (len(candidate), number)
     return _choice(best[1], options) if best else None
