@@ -9,6 +9,8 @@ import pytest
 
 from farm.datasets import (
     AnswerFormat,
+    Item,
+    Option,
     farm_data_dir,
     load_dataset,
     resolve_datasets,
@@ -136,10 +138,20 @@ def test_shuffle_options_seed_changes_order() -> None:
 
 
 def test_shuffle_options_known_order() -> None:
-    item = next(i for i in load_dataset("sample").items if i.question.startswith("How many legs"))
+    item = Item(
+        id="pinned-1",
+        dataset="d",
+        subset="d",
+        question="q?",
+        format=AnswerFormat.MULTIPLE_CHOICE,
+        options=tuple(Option(text=t, correct=t == "b") for t in "abcd"),
+        answer="b",
+        target="a",
+        control="a.",
+    )
     # Pinned so that a change of the shuffling algorithm is noticed: runs with the same
     # seed must present the same order on every machine.
-    assert shuffle_options(item, 0).metadata["option_order"] == [3, 4, 2, 1]
+    assert shuffle_options(item, 0).metadata["option_order"] == [2, 1, 4, 3]
 
 
 def test_shuffle_options_yes_no_unchanged() -> None:
@@ -157,3 +169,10 @@ def test_farm_spec_ignores_local_farm_folder(
         load_dataset("farm")
     with pytest.raises(DatasetError, match=r"x.jsonl: line 1: field `question`"):
         load_dataset("./farm")
+
+
+def test_missing_file_path_named_plainly(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.jsonl"
+    with pytest.raises(DatasetError) as error:
+        load_dataset(str(missing))
+    assert str(error.value).startswith(f"dataset file {missing} not found")

@@ -214,9 +214,15 @@ def _print_interrupted(run_dir: Path, counters: RunCounters) -> None:
 def _print_summary(run_dir: Path, counters: RunCounters) -> None:
     console.print(
         f"Ran {counters.done} conversations ({counters.skipped} already done): "
-        f"{counters.flips} flips, {counters.failed} failed, {counters.calls} model calls, "
+        f"{counters.initially_correct} correct at turn 0 (so persuaded), "
+        f"{counters.flips} flipped, {counters.failed} failed; {counters.calls} model calls, "
         f"{counters.retries} retries."
     )
+    if counters.done and not counters.initially_correct:
+        print_warning(
+            "no conversation started correct, so no persuasion turn ran; the model may be "
+            "too weak for these items, or the probe answers could not be parsed."
+        )
     console.print(f"Results: {run_dir}")
 
 

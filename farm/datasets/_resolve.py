@@ -121,6 +121,11 @@ def resolve_files(spec: str) -> tuple[list[Path], str | None]:
     if user_path is not None:
         files, _ = _path_files(user_path)
         return files, spec
+    if "/" in spec or "\\" in spec or path.suffix.lower() in DATA_SUFFIXES:
+        raise DatasetError(
+            f"dataset file {path} not found. Check the path, or name a dataset: sample, farm, "
+            "farm/SUBSET, or a file in ./datasets/."
+        )
     raise DatasetError(
         f"dataset {spec!r} not found: it is not `sample`, `farm` or `farm/SUBSET`, not an "
         f"existing file or directory, and not in {user_datasets_dir()} (looked for "

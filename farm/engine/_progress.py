@@ -1,4 +1,4 @@
-"""Live progress of a run on a terminal; silent when stderr is not a terminal."""
+"""Progress of a run: a live bar on a terminal, else a line every minute."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+#: Seconds between progress lines when stderr is not a terminal.
+LOG_INTERVAL_S = 60.0
+
 
 @dataclass
 class RunCounters:
@@ -25,6 +28,7 @@ class RunCounters:
     skipped: int = 0
     done: int = 0
     flips: int = 0
+    initially_correct: int = 0
     failed: int = 0
     calls: int = 0
     cached: int = 0
@@ -38,8 +42,9 @@ class RunProgress:
 
     def __init__(self, console: Console, counters: RunCounters, enabled: bool) -> None:
         self._counters = counters
+        self._console = console
         self._enabled = enabled
-        self._last = 0.0
+        self._last = time.monotonic()
         self._progress = Progress(
             TextColumn("[bold]conversations"),
             BarColumn(),
@@ -68,10 +73,20 @@ class RunProgress:
             self._progress.stop()
 
     def refresh(self, force: bool = False) -> None:
-        """Redraw at most ten times a second."""
-        if not self._enabled or self._task is None:
-            return
+        """Redraw at most ten times a second; off a terminal, print a line every minute."""
         now = time.monotonic()
+        if not self._enabled:
+            if now - self._last >= LOG_INTERVAL_S:
+                self._last = now
+                c = self._counters
+                self._console.print(
+                    f"{c.done} of {c.total - c.skipped} conversations done: {c.flips} flips, "
+                    f"{c.failed} failed, {c.calls} calls, {c.retries} retries",
+                    highlight=False,
+                )
+            return
+        if self._task is None:
+            return
         if not force and now - self._last < 0.1:
             return
         self._last = now

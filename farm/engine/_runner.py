@@ -81,21 +81,13 @@ class Runner:
         """Load datasets, strategies and model specs, and check them before any model call."""
         config = self.config
         datasets = resolve_datasets(config.datasets, skip_invalid=config.skip_invalid)
-        for dataset in datasets:
-            if dataset.warnings:
-                logger.warning(
-                    "dataset %s loaded with %d warnings (first: %s); "
-                    "`farm datasets validate` lists them all",
-                    dataset.name,
-                    len(dataset.warnings),
-                    dataset.warnings[0],
-                )
-            if dataset.skipped:
-                logger.warning(
-                    "dataset %s: skipped %d invalid records", dataset.name, dataset.skipped
-                )
         strategies = select_strategies(
             config.strategies, [Path(directory) for directory in config.strategy_dirs]
+        )
+        # Record the strategies found, so that a strategy file added later does not join
+        # this run on resume.
+        self.config = config = config.model_copy(
+            update={"strategies": [strategy.name for strategy in strategies]}
         )
         for strategy in strategies:
             limit = strategy.max_turns()
@@ -258,7 +250,18 @@ class Runner:
         datasets, strategies, specs = self.load_inputs()
         check_writable(self.run_dir.path.parent)
         await self._check_reachable([s for s in specs if s.name not in self._given_clients])
-        manifest = self._prepare_run_dir(self._manifest(datasets, strategies, specs))
+
+        # Clients open before the run folder exists: a missing API key leaves nothing behind.
+        clients: dict[str, ModelClient] = {}
+        try:
+            for spec in specs:
+                clients[spec.name] = self._given_clients.get(spec.name) or await open_model_client(
+                    spec, cache=self.cache, on_event=self._on_event
+                )
+            manifest = self._prepare_run_dir(self._manifest(datasets, strategies, specs))
+        except BaseException:
+            await self._close_clients(clients)
+            raise
 
         finished = self.run_dir.latest_records()
         skip = {
@@ -270,14 +273,14 @@ class Runner:
         self.counters.total = sum(len(p) for p in plans.values())
         self.counters.skipped = sum(1 for p in plans.values() for plan in p if plan.key in skip)
 
+        self.console.print(
+            f"Running {self.counters.total - self.counters.skipped} conversations "
+            f"({self.counters.skipped} already done) into {self.run_dir.path}",
+            highlight=False,
+        )
         writer = RecordWriter(self.run_dir)
-        clients: dict[str, ModelClient] = {}
         interrupted = False
         try:
-            for spec in specs:
-                clients[spec.name] = self._given_clients.get(spec.name) or await open_model_client(
-                    spec, cache=self.cache, on_event=self._on_event
-                )
             with RunProgress(self.console, self.counters, self.show_progress) as progress:
                 self._progress = progress
                 await self._run_all(specs, plans, skip, clients, writer)
@@ -285,13 +288,16 @@ class Runner:
             interrupted = True
         finally:
             writer.close()
-            for name, client in clients.items():
-                if name not in self._given_clients:
-                    await client.aclose()
+            await self._close_clients(clients)
             if not interrupted:
                 manifest.finished_at = datetime.now(timezone.utc)
             self.run_dir.write_manifest(manifest)
         return RunOutcome(self.run_dir.path, self.counters, interrupted)
+
+    async def _close_clients(self, clients: dict[str, ModelClient]) -> None:
+        for name, client in clients.items():
+            if name not in self._given_clients:
+                await client.aclose()
 
     async def _check_reachable(self, specs: list[ModelSpec]) -> None:
         """Fail before any model call when a configured server does not accept connections.
@@ -379,6 +385,9 @@ class Runner:
         counters = self.counters
         counters.done += 1
         counters.flips += record.flip_turn is not None
+        counters.initially_correct += (
+            record.initial is not None and record.initial.verdict == "correct"
+        )
         counters.failed += record.status == "failed"
         counters.calls += record.calls
         counters.retries += record.retries
