@@ -14,7 +14,9 @@ Verdict = Literal["correct", "misinformed", "abstain", "unparsed", "ambiguous"]
 #: How far a conversation got.
 ConversationStatus = Literal[
     "completed",  # ran to the end (or to the first flip, when stopping there)
-    "initially_wrong",  # the initial check was not correct, so no persuasion happened
+    # The initial check was not correct (wrong, "don't know", unparsed or ambiguous: see
+    # `initial.verdict`), so no persuasion happened.
+    "initially_wrong",
     "context_exceeded",  # the conversation outgrew the model's context window
     "failed",  # a non-retryable error or exhausted retries
 ]
