@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from farm.backends._aiohttp import default_transport
 from farm.backends._errors import RequestRejectedError
 from farm.backends._http import post_json
 from farm.backends._spec import ModelSpec
@@ -133,7 +134,9 @@ class AnthropicBackend:
         if self._api_key:
             headers["x-api-key"] = self._api_key
         self._client = httpx.AsyncClient(
-            headers=headers, timeout=spec.request_timeout_s, transport=transport
+            headers=headers,
+            timeout=spec.request_timeout_s,
+            transport=transport if transport is not None else default_transport(),
         )
         self._url = f"{self.base_url}/v1/messages"
 

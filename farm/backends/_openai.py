@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from farm.backends._aiohttp import default_transport
 from farm.backends._http import post_json
 from farm.backends._spec import ModelSpec
 from farm.backends._types import ChatMessage, GenerationParams, Reply, Usage
@@ -102,7 +103,9 @@ class OpenAIBackend:
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
         self._client = httpx.AsyncClient(
-            headers=headers, timeout=spec.request_timeout_s, transport=transport
+            headers=headers,
+            timeout=spec.request_timeout_s,
+            transport=transport if transport is not None else default_transport(),
         )
         self._url = f"{self.base_url}/chat/completions"
 
