@@ -263,11 +263,11 @@ class Runner:
             await self._close_clients(clients)
             raise
 
-        finished = self.run_dir.latest_records()
+        finished = self.run_dir.finished_statuses()
         skip = {
             key
-            for key, record in finished.items()
-            if not (self.config.retry_failed and record.status == "failed")
+            for key, status in finished.items()
+            if not (self.config.retry_failed and status == "failed")
         }
         plans = {spec.name: list(self._plans(datasets, strategies, spec)) for spec in specs}
         self.counters.total = sum(len(p) for p in plans.values())

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from farm.errors import FarmError
 from farm.store._records import ConversationRecord, Manifest
@@ -31,6 +31,13 @@ MANIFEST_NAME = "manifest.json"
 RECORDS_NAME = "conversations.jsonl"
 #: A run refuses to start with less free space than this in the results directory.
 MIN_FREE_BYTES = 50 * 1024 * 1024
+
+
+class _RecordStatus(BaseModel):
+    """The two fields of a record that resume reads."""
+
+    key: str
+    status: str
 
 
 class RunDirError(FarmError):
@@ -157,6 +164,32 @@ class RunDir:
                         number,
                         str(error).splitlines()[0],
                     )
+
+    def finished_statuses(self) -> dict[str, str]:
+        """Return the status of the last record per key, without keeping whole records.
+
+        Resume needs only keys and statuses; reading them into a two-field model keeps
+        memory flat however many transcripts the run holds.
+        """
+        statuses: dict[str, str] = {}
+        if not self.records_path.is_file():
+            return statuses
+        with self.records_path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    head = _RecordStatus.model_validate_json(line)
+                except ValidationError as error:
+                    logger.warning(
+                        "skipped unreadable record at %s line %d: %s",
+                        self.records_path,
+                        number,
+                        str(error).splitlines()[0],
+                    )
+                    continue
+                statuses[head.key] = head.status
+        return statuses
 
     def latest_records(self) -> dict[str, ConversationRecord]:
         """Return the last record per conversation key."""
