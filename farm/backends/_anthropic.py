@@ -31,7 +31,7 @@ import httpx
 
 from farm.backends._aiohttp import default_transport
 from farm.backends._errors import RequestRejectedError
-from farm.backends._http import post_json
+from farm.backends._http_backend import JsonHttpBackend
 from farm.backends._spec import ModelSpec
 from farm.backends._types import ChatMessage, GenerationParams, Reply, Usage
 from farm.errors import ConfigError
@@ -110,8 +110,10 @@ def parse_message(body: dict[str, Any]) -> Reply:
     )
 
 
-class AnthropicBackend:
+class AnthropicBackend(JsonHttpBackend):
     """Messages API calls over HTTP."""
+
+    kind = "anthropic"
 
     def __init__(self, spec: ModelSpec, *, transport: httpx.AsyncBaseTransport | None = None):
         self.spec = spec
@@ -163,27 +165,6 @@ class AnthropicBackend:
         payload.update(self.spec.extra)
         return payload
 
-    async def complete(self, messages: Sequence[ChatMessage], params: GenerationParams) -> Reply:
-        """Send one Messages API request and return the reply, or raise a `BackendError`."""
-        body = await post_json(
-            self._client,
-            self._url,
-            self.build_payload(messages, params),
-            provider=f"model {self.spec.name!r}",
-            key_env=self.key_env,
-            secrets=[self._api_key],
-        )
+    def parse_body(self, body: dict[str, Any]) -> Reply:
+        """Read a successful response body into a Reply."""
         return parse_message(body)
-
-    async def aclose(self) -> None:
-        """Close the HTTP connection pool."""
-        await self._client.aclose()
-
-    def cache_identity(self) -> dict[str, Any]:
-        """Identify the backend in cache keys: kind, base URL, model and extra fields."""
-        return {
-            "backend": "anthropic",
-            "base_url": self.base_url,
-            "model": self.spec.model,
-            "extra": self.spec.extra,
-        }

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from farm.backends._aiohttp import default_transport
-from farm.backends._http import post_json
+from farm.backends._http_backend import JsonHttpBackend
 from farm.backends._spec import ModelSpec
 from farm.backends._types import ChatMessage, GenerationParams, Reply, Usage
 from farm.errors import ConfigError
@@ -77,8 +77,10 @@ def parse_chat_completion(body: dict[str, Any]) -> Reply:
     )
 
 
-class OpenAIBackend:
+class OpenAIBackend(JsonHttpBackend):
     """Chat completions over HTTP for any OpenAI-compatible server."""
+
+    kind = "openai"
 
     def __init__(self, spec: ModelSpec, *, transport: httpx.AsyncBaseTransport | None = None):
         self.spec = spec
@@ -126,27 +128,6 @@ class OpenAIBackend:
         payload.update(self.spec.extra)
         return payload
 
-    async def complete(self, messages: Sequence[ChatMessage], params: GenerationParams) -> Reply:
-        """Send one chat completion request and return the reply, or raise a `BackendError`."""
-        body = await post_json(
-            self._client,
-            self._url,
-            self.build_payload(messages, params),
-            provider=f"model {self.spec.name!r}",
-            key_env=self.key_env,
-            secrets=[self._api_key],
-        )
+    def parse_body(self, body: dict[str, Any]) -> Reply:
+        """Read a successful response body into a Reply."""
         return parse_chat_completion(body)
-
-    async def aclose(self) -> None:
-        """Close the HTTP connection pool."""
-        await self._client.aclose()
-
-    def cache_identity(self) -> dict[str, Any]:
-        """Identify the backend in cache keys: kind, base URL, model and extra fields."""
-        return {
-            "backend": "openai",
-            "base_url": self.base_url,
-            "model": self.spec.model,
-            "extra": self.spec.extra,
-        }
