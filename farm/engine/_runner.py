@@ -104,7 +104,8 @@ class Runner:
         return datasets, strategies, specs
 
     def _spec(self, text: str) -> ModelSpec:
-        spec = resolve_model_spec(text)
+        given = self._given_clients.get(text)
+        spec = given.spec if given is not None else resolve_model_spec(text)
         if self.config.max_concurrency is not None:
             spec = spec.model_copy(update={"max_concurrency": self.config.max_concurrency})
         return spec
