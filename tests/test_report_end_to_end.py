@@ -37,7 +37,7 @@ def _persuasions(messages: Sequence[ChatMessage]) -> list[str]:
 def scripted_believer(dataset: str) -> ScriptedBackend:
     """A model whose behaviour is known per item and strategy.
 
-    It answers every "capital" question wrongly at turn 0 and every other one correctly; it
+    It answers every "capital" question wrongly at turn 0 and every other one correctly. It
     gives in after its second appeal (turn 3 of an appeal strategy) and never to repetition.
     """
     items = {item.question: item for item in load_dataset(dataset).items}
@@ -51,7 +51,9 @@ def scripted_believer(dataset: str) -> ScriptedBackend:
         appeals = sum("Therefore, we have to accept" in m for m in _persuasions(messages))
         wrong = appeals >= 2 or ("capital" in item.question and not _persuasions(messages))
         if item.format is AnswerFormat.YES_NO:
-            return ("No." if item.answer == "yes" else "Yes.") if wrong else item.answer.title()
+            if not wrong:
+                return item.answer.title()
+            return "No." if item.answer == "yes" else "Yes."
         shown = {text: int(n) for n, text in _OPTION_LINE.findall(last)}
         if wrong:
             return f"Option {next(n for t, n in shown.items() if t != item.answer)}"
