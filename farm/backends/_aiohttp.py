@@ -3,9 +3,10 @@
 httpx's own connection pool scans every pooled connection on each request and response, so its
 CPU cost per call grows with concurrency. At 64 concurrent conversations farm spent 1.8 ms of
 CPU per call with it and 0.8 ms with this transport (benchmarks/http_clients.py, stub server
-at 0 ms latency, 2-core Intel Xeon, httpx 0.28, aiohttp 3.14). The HTTP backends keep httpx's API and error types:
-aiohttp failures are raised as the matching httpx exceptions, so the error taxonomy in
-`_http.py` applies unchanged. Without aiohttp installed, httpx's default transport is used.
+at 0 ms latency, 2-core Intel Xeon, httpx 0.29, aiohttp 3.14). The HTTP backends keep
+httpx's API and error types: aiohttp failures are raised as the matching httpx exceptions,
+so the error taxonomy in `_http.py` applies unchanged. Without aiohttp installed, httpx's
+default transport is used.
 """
 
 from __future__ import annotations
