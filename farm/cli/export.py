@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from farm.cli import app
-from farm.errors import ConfigError
+from farm.cli._options import CONFIDENCE_OPTION, COUNTING_OPTION, checked_counting
 
 
 @app.command("export")
@@ -27,22 +27,13 @@ def export_command(
         "-o",
         help="Directory to write the files into.",
     ),
-    confidence: float = typer.Option(
-        0.95, "--confidence", min=0.5, max=0.999, help="Confidence level of the intervals."
-    ),
-    counting: str = typer.Option(
-        "farm",
-        "--counting",
-        help="farm: farm's corrected rules. reference: re-judge stored replies with the "
-        "reference script's rules, defects included, to compare with published numbers.",
-    ),
+    confidence: float = CONFIDENCE_OPTION,
+    counting: str = COUNTING_OPTION,
 ) -> None:
     """Write conversations, turns, metrics and paired comparisons as files."""
     from farm.report import export_run
     from farm.results import load_run
 
-    if counting not in ("farm", "reference"):
-        raise ConfigError(f"invalid --counting {counting!r}; use farm or reference.")
-    results = load_run(*run_dirs, counting=counting)  # type: ignore[arg-type]
+    results = load_run(*run_dirs, counting=checked_counting(counting))
     for path in export_run(results, output, export_format, confidence=confidence):
         typer.echo(str(path))
