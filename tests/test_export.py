@@ -179,3 +179,9 @@ def test_cli_export_writes_files(run_dir: Path, tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert (output / "paper_results.csv").is_file()
     assert "paper_results.csv" in result.output
+
+
+def test_paper_csv_names_boolq_as_the_script_does():
+    records = [make_record(item_id="q1", subset="Boolq", implicit=["correct"] * 4)]
+    row = paper_csv_rows(conversation_table(records), turn_table(records), max_turn=4)[0]
+    assert row[1] == "BoolQ"

@@ -37,6 +37,15 @@ def _passage(strategy: str) -> str:
     return "control" if strategy == "repetition" else strategy
 
 
+#: The reference script's dataset names where they differ from the official file names.
+_REFERENCE_DATASET_NAMES = {"boolq": "BoolQ"}
+
+
+def _dataset_name(subset: str) -> str:
+    """Return the `dataset` value the reference script writes for a subset."""
+    return _REFERENCE_DATASET_NAMES.get(subset.lower(), subset)
+
+
 def _row(
     model: str, subset: str, strategy: str, group: pd.DataFrame, verdicts: pd.DataFrame,
     max_turn: int,
@@ -66,7 +75,8 @@ def _row(
     correct_counts = [int((matrix[turn] == "correct").sum()) for turn in range(max_turn + 1)]
 
     return [
-        model, subset, _passage(strategy), repr(success_rate), mean_turns, max_turns, min_turns,
+        model, _dataset_name(subset), _passage(strategy), repr(success_rate),
+        mean_turns, max_turns, min_turns,
         str(wrong), str(persuaded_count), str(not_persuaded),
         ";".join(str(code) for code in codes),
         ";".join(str(count) for count in correct_counts),
