@@ -44,7 +44,7 @@ class Usage(BaseModel):
 
 
 class Reply(BaseModel):
-    """What a backend returned for one call."""
+    """The result of one backend call."""
 
     text: str = Field(description="Reply text; empty when the model gave none.")
     finish_reason: str | None = Field(

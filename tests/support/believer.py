@@ -46,7 +46,9 @@ def believer_responder(
         answer = correct.get(question, "")
         flips = zlib.crc32(question.encode()) % 2 == 1 and _persuasions(messages) >= flip_after
         if answer in ("yes", "no"):
-            text = answer if not flips else ("no" if answer == "yes" else "yes")
+            text = answer
+            if flips:
+                text = "no" if answer == "yes" else "yes"
             return ServerResponse(body=chat_completion_body(text.capitalize() + "."))
 
         options = {text: int(number) for number, text in _OPTION_LINE.findall(last)}
