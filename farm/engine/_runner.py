@@ -74,6 +74,9 @@ class Runner:
         self.counters = RunCounters()
         self._given_clients = clients or {}
         self._initial_checks: dict[tuple[str, str, int], asyncio.Task[ProbeResult]] = {}
+        self._progress: RunProgress | None = None
+        #: Items of every dataset after --limit and --shuffle-options, set by load_inputs.
+        self._selected: list[Item] = []
 
     # -- planning -------------------------------------------------------------------------
 
@@ -100,7 +103,8 @@ class Runner:
         names = [spec.name for spec in specs]
         if len(set(names)) != len(names):
             raise ConfigError(f"the same model is named twice in --model: {', '.join(names)}.")
-        self._check_templates(datasets, strategies)
+        self._selected = self._select_items(datasets)
+        self._check_templates(strategies)
         return datasets, strategies, specs
 
     def _spec(self, text: str) -> ModelSpec:
@@ -110,30 +114,32 @@ class Runner:
             spec = spec.model_copy(update={"max_concurrency": self.config.max_concurrency})
         return spec
 
-    def _items(self, dataset: Dataset) -> list[Item]:
+    def _select_items(self, datasets: list[Dataset]) -> list[Item]:
+        """Apply --limit (per subset) and --shuffle-options to every dataset's items."""
         items: list[Item] = []
-        counts: dict[str, int] = {}
-        for item in dataset.items:
-            if self.config.limit is not None and counts.get(item.subset, 0) >= self.config.limit:
-                continue
-            counts[item.subset] = counts.get(item.subset, 0) + 1
-            if self.config.shuffle_options is not None and item.options:
-                item = shuffle_options(item, self.config.shuffle_options)
-            items.append(item)
+        for dataset in datasets:
+            counts: dict[str, int] = {}
+            for item in dataset.items:
+                taken = counts.get(item.subset, 0)
+                if self.config.limit is not None and taken >= self.config.limit:
+                    continue
+                counts[item.subset] = taken + 1
+                if self.config.shuffle_options is not None and item.options:
+                    item = shuffle_options(item, self.config.shuffle_options)
+                items.append(item)
         return items
 
-    def _check_templates(self, datasets: list[Dataset], strategies: list[Strategy]) -> None:
+    def _check_templates(self, strategies: list[Strategy]) -> None:
         """Render every turn of every strategy for every item once, before any model call."""
         problems: list[str] = []
-        for dataset in datasets:
-            for item in self._items(dataset):
-                for strategy in strategies:
-                    for turn in range(1, self._turns(strategy) + 1):
-                        try:
-                            render_turn(strategy, item, turn, raw=self.config.paper_compat)
-                        except StrategyError as error:
-                            problems.append(str(error))
-                            break
+        for item in self._selected:
+            for strategy in strategies:
+                for turn in range(1, self._turns(strategy) + 1):
+                    try:
+                        render_turn(strategy, item, turn, raw=self.config.paper_compat)
+                    except StrategyError as error:
+                        problems.append(str(error))
+                        break
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise StrategyError(f"{problems[0]}{more}")
@@ -143,9 +149,7 @@ class Runner:
             return self.config.turns
         return strategy.max_turns() or len(strategy.turns)
 
-    def _plans(
-        self, datasets: list[Dataset], strategies: list[Strategy], spec: ModelSpec
-    ) -> Iterator[ConversationPlan]:
+    def _plans(self, strategies: list[Strategy], spec: ModelSpec) -> Iterator[ConversationPlan]:
         config = self.config
         top_p = config.top_p
         if config.paper_compat and top_p is None and spec.backend == "local":
@@ -165,25 +169,24 @@ class Runner:
         )
         # Item-major order, so the strategies of one item run together and share its initial
         # check while it is fresh.
-        for dataset in datasets:
-            for item in self._items(dataset):
-                for epoch in range(config.epochs):
-                    for index, strategy in enumerate(strategies):
-                        yield ConversationPlan(
-                            key=conversation_key(spec.name, item.id, strategy.name, epoch),
-                            model=spec.name,
-                            item=item,
-                            strategy=strategy,
-                            epoch=epoch,
-                            turns=self._turns(strategy),
-                            system_message=config.system_message,
-                            reply_params=reply_params,
-                            probes=probes,
-                            raw_joins=config.paper_compat,
-                            continue_after_flip=config.continue_after_flip,
-                            final_check=config.final_check,
-                            stream=0 if config.share_initial else index + 1,
-                        )
+        for item in self._selected:
+            for epoch in range(config.epochs):
+                for index, strategy in enumerate(strategies):
+                    yield ConversationPlan(
+                        key=conversation_key(spec.name, item.id, strategy.name, epoch),
+                        model=spec.name,
+                        item=item,
+                        strategy=strategy,
+                        epoch=epoch,
+                        turns=self._turns(strategy),
+                        system_message=config.system_message,
+                        reply_params=reply_params,
+                        probes=probes,
+                        raw_joins=config.paper_compat,
+                        continue_after_flip=config.continue_after_flip,
+                        final_check=config.final_check,
+                        stream=0 if config.share_initial else index + 1,
+                    )
 
     # -- manifest -------------------------------------------------------------------------
 
@@ -270,7 +273,7 @@ class Runner:
             for key, status in finished.items()
             if not (self.config.retry_failed and status == "failed")
         }
-        plans = {spec.name: list(self._plans(datasets, strategies, spec)) for spec in specs}
+        plans = {spec.name: list(self._plans(strategies, spec)) for spec in specs}
         self.counters.total = sum(len(p) for p in plans.values())
         self.counters.skipped = sum(1 for p in plans.values() for plan in p if plan.key in skip)
 
@@ -393,17 +396,16 @@ class Runner:
         counters.calls += record.calls
         counters.retries += record.retries
         counters.tokens += (record.usage.prompt_tokens or 0) + (record.usage.completion_tokens or 0)
-        self._progress.refresh()
+        self._refresh_progress()
 
     def _on_event(self, event: BackendEvent) -> None:
         if event.kind == "retry":
             self.counters.retry_wait_s += event.wait_s or 0.0
-            self._progress_refresh()
+            self._refresh_progress()
 
-    def _progress_refresh(self) -> None:
-        progress = getattr(self, "_progress", None)
-        if progress is not None:
-            progress.refresh()
+    def _refresh_progress(self) -> None:
+        if self._progress is not None:
+            self._progress.refresh()
 
 
 def _persisted_spec(spec: ModelSpec) -> dict[str, Any]:
