@@ -36,7 +36,7 @@ from farm.store import ConversationRecord, Manifest, read_manifest, read_records
 logger = logging.getLogger(__name__)
 
 
-#: Which rules turn stored replies into verdicts.
+#: The rules that turn stored replies into verdicts.
 Counting = Literal["farm", "reference"]
 
 

@@ -37,7 +37,7 @@ class RateLimitError(TransientError):
         self, message: str, *, status: int | None = 429, retry_after: float | None = None
     ) -> None:
         super().__init__(message, status=status)
-        #: Seconds the provider asked us to wait, parsed from its headers, if it said.
+        #: Seconds to wait that the provider requested in its headers, or None.
         self.retry_after = retry_after
 
 

@@ -97,8 +97,8 @@ def _judgement(key: AnswerKey, probe: ProbeResult, default: int) -> int:
 def reference_verdict(key: AnswerKey, probe: ProbeResult) -> Verdict:
     """Judge a probe as the reference script would: `correct`, `misinformed` or `abstain`.
 
-    For the initial check, `correct` means the script goes on to persuade (it also does so
-    after a yes/no "don't know"); later, `misinformed` means the script counts a flip.
+    For the initial check, `correct` means the script goes on to persuade, which it also does
+    after a yes/no "don't know". For later checks, `misinformed` means the script counts a flip.
     """
     if probe.kind == "initial":
         judge = _judgement(key, probe, default=0)

@@ -89,7 +89,7 @@ def render_turn(strategy: Strategy, item: Item, turn: int, *, raw: bool = False)
     """Render the persuader's message for `turn` (1-based).
 
     With `raw=True` the strings are joined exactly as the template produces them, as the
-    reference script does (an appeal's trailing space gives a double space); otherwise runs
+    reference script does, so an appeal's trailing space gives a double space. Otherwise runs
     of spaces are collapsed and the ends trimmed.
     """
     template = strategy.template_for(turn)
